@@ -6,8 +6,9 @@ credentials: URLs with a password in their userinfo are masked before they reach
 
 from __future__ import annotations
 
-import re
 from typing import Any
+
+from airflow_heywatch.api.redact import redact_text as _mask
 
 __all__ = [
     "ERROR_CODES",
@@ -45,14 +46,6 @@ ERROR_CODES: dict[int, str] = {
     300: "No more credit available",
     301: "Not enough credits",
 }
-
-# scheme://user:password@ — the password part is masked in every exception text.
-_USERINFO_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@]*:)[^\s/@]*@")
-
-
-def _mask(text: str) -> str:
-    """Mask the password of any ``scheme://user:password@`` URL inside ``text``."""
-    return _USERINFO_PASSWORD.sub(r"\1***@", text)
 
 
 def _rebuild(cls: type[Exception], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Exception:
