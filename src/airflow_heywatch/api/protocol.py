@@ -18,11 +18,8 @@ from urllib.parse import urlsplit
 
 from airflow_heywatch import __version__
 from airflow_heywatch.api.decoding import decode_body, decode_error_message
-from airflow_heywatch.api.errors import (
-    HeyWatchAPIError,
-    HeyWatchValidationError,
-    api_error,
-)
+from airflow_heywatch.api.errors import HeyWatchAPIError, HeyWatchValidationError, api_error
+from airflow_heywatch.api.options import form_value, normalise_directive, validate_job_params
 
 __all__ = [
     "ACCEPT",
@@ -46,7 +43,6 @@ __all__ = [
     "delete_encoded_video",
     "delete_video",
     "encode_form",
-    "form_value",
     "get_account",
     "get_download",
     "get_encoded_video",
@@ -78,6 +74,9 @@ DEFAULT_TIMEOUT = 30.0
 
 #: Methods that may be sent again after any failure: repeating them has no further effect.
 _IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE", "PUT", "OPTIONS"})
+
+#: Delivery directives, validated with the multi-format rules.
+_DIRECTIVES = ("ftp_directive", "s3_directive", "http_upload_directive")
 
 #: Schemes the server can fetch a source file from.
 _SOURCE_URL_SCHEMES = ("http", "https", "ftp")
@@ -157,33 +156,29 @@ def check_id(name: str, value: Any) -> int:
     return number
 
 
-def form_value(value: Any) -> str:
-    """A form-parameter value as the API expects it: booleans as ``true``/``false``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def encode_form(params: Mapping[str, Any]) -> dict[str, str]:
-    """Form parameters as strings; ``None`` values are left out, lists are comma-joined."""
-    form: dict[str, str] = {}
-    for name, value in params.items():
+    """Form parameters as strings (booleans as ``true``/``false``); ``None`` values are left out.
+
+    ``format_id`` and the ``*_directive`` parameters go through the multi-format rules of
+    :func:`~airflow_heywatch.api.options.validate_job_params` (lists or comma-separated strings).
+    """
+    params = dict(params)
+    for name in params:
         if not isinstance(name, str) or not name:
             raise HeyWatchValidationError(
                 "params", f"form parameter names must be non-empty strings, got {name!r}"
             )
-        if value is None:
-            continue
-        if isinstance(value, (list, tuple)):
-            form[name] = ",".join(form_value(item) for item in value)
-        elif isinstance(value, Mapping):
-            raise HeyWatchValidationError(
-                name, f"{name} must be a plain value (string, number or boolean), not a mapping"
-            )
-        else:
-            form[name] = form_value(value)
+    job = {name: params.pop(name, None) for name in ("format_id", *_DIRECTIVES)}
+    form: dict[str, str] = {}
+    if job["format_id"] is not None:
+        form.update(validate_job_params(**job))
+    else:
+        for name in _DIRECTIVES:
+            if job[name] is not None:
+                form[name] = normalise_directive(name, job[name])
+    for name, value in params.items():
+        if value is not None:
+            form[name] = form_value(value, name)
     return form
 
 
@@ -254,20 +249,15 @@ def get_job(job_id: Any, fmt: str) -> ApiRequest:
 def create_job(video_id: Any, format_id: Any, params: Mapping[str, Any] | None, fmt: str) -> ApiRequest:
     """``POST /job``: encode video ``video_id`` into ``format_id`` (one id or a list of ids)."""
     params = dict(params or {})
-    for name in ("video_id", "format_id"):
-        if name in params:
-            raise HeyWatchValidationError(name, f"{name} is given twice: pass it once, as an argument")
-    formats = list(format_id) if isinstance(format_id, (list, tuple)) else [format_id]
-    if not formats or any(
-        item is None or isinstance(item, bool) or not str(item).strip() for item in formats
-    ):
+    if "video_id" in params or "format_id" in params:
         raise HeyWatchValidationError(
-            "format_id", f"format_id must be a format id or a list of them, got {format_id!r}"
+            "format_id", "video_id and format_id are given twice: pass them once, as arguments"
         )
+    if format_id is None or (isinstance(format_id, (list, tuple, str)) and not format_id):
+        raise HeyWatchValidationError("format_id", "format_id is required: give a format id such as 31")
     form = {
         "video_id": str(check_id("video_id", video_id)),
-        "format_id": ",".join(str(item).strip() for item in formats),
-        **encode_form(params),
+        **encode_form({"format_id": format_id, **params}),
     }
     return _request("POST", "job", fmt, form=form)
 
