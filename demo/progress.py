@@ -1,0 +1,72 @@
+"""Progress lines while the DAG runs: the transfer and encode percentages, read from the HeyWatch API."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def describe_progress(downloads: list[dict[str, Any]], jobs: list[dict[str, Any]]) -> list[str]:
+    """One line per download and per job: ``download 1  transfer  downloading  40%``."""
+    lines = []
+    for d in sorted(downloads, key=lambda d: d["id"]):
+        progress = d.get("progress") or {}
+        percent = progress.get("percent", 0) if isinstance(progress, dict) else 0
+        lines.append(f"download {d['id']:<3} transfer  {d.get('status', '?'):<11} {percent:>3}%")
+    for j in sorted(jobs, key=lambda j: j["id"]):
+        lines.append(
+            f"job {j['id']:<8} encode    {j.get('status', '?'):<11} {j.get('progress') or 0:>3}%"
+            f"  (video {j.get('video_id')} -> format {j.get('format_id')})"
+        )
+    return lines
+
+
+class ProgressPrinter:
+    """Polls ``list_downloads``/``list_jobs`` every ``interval`` seconds and prints each changed line."""
+
+    def __init__(
+        self,
+        reader: Any,
+        *,
+        interval: float = 0.5,
+        emit: Callable[[str], None] = print,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._reader = reader
+        self._interval = interval
+        self._emit = emit
+        self._clock = clock
+        self._start = clock()
+        self._stop = threading.Event()
+        self._seen: dict[str, str] = {}
+        self._thread = threading.Thread(target=self._run, name="demo-progress", daemon=True)
+
+    def start(self) -> ProgressPrinter:
+        self._thread.start()
+        return self
+
+    def poll_once(self) -> None:
+        lines = describe_progress(self._reader.list_downloads(), self._reader.list_jobs())
+        for line in lines:
+            key = " ".join(line.split()[:2])
+            if self._seen.get(key) != line:
+                self._seen[key] = line
+                self._emit(f"  [{self._clock() - self._start:5.1f} s] {line}")
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception as exc:  # progress is informative only; the checks decide
+                self._emit(f"  (progress unavailable: {exc})")
+            self._stop.wait(self._interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        with contextlib.suppress(Exception):  # informative only; the checks decide
+            self.poll_once()  # the final state
