@@ -10,7 +10,12 @@ XML comes in two shapes and both are understood:
   ``<progress percent="100" current_length="2109"/>`` (attributes of an empty element are its
   fields), dates as Ruby ``Time#to_s`` (``Fri Oct 27 14:26:18 CEST 2006``);
 - Rails ``to_xml``: ``type="integer|float|boolean|datetime|array"`` and ``nil="true"``
-  attributes, ``<nil-classes/>`` for an empty list.
+  attributes, ``<nil-classes/>`` for an empty list. A document with any such attribute is read
+  as Rails XML: null is ``nil="true"`` there, so an empty string element stays ``""``.
+
+In both, an empty free-form object (``<encoding-options/>``) is ``{}``. Fields named in the
+schemas get the schema's type (``specs.format_id`` stays the string ``"31"``); other fields keep
+a Rails ``type=`` or get an inferred type (``true``/``false``, integers, decimals, dates).
 
 XML is untrusted: it is parsed with defusedxml, and any DTD, entity declaration or external
 reference is refused (:class:`HeyWatchDecodeError`). defusedxml is imported only when XML is
@@ -233,24 +238,43 @@ def _text(element: Element) -> str:
     return element.text or ""
 
 
-def _element_to_value(element: Element, ftype: FieldType | None) -> Any:
-    """One element as a value of type ``ftype`` (``None`` when the field is outside the schema)."""
+def _is_rails(root: Element) -> bool:
+    """True for Rails ``to_xml`` output: some element carries ``type=`` or ``nil=``."""
+    for element in root.iter():
+        rails_type, is_nil, _ = _meta(element)
+        if rails_type or is_nil or element.get("nil") == "false":
+            return True
+    return False
+
+
+def _element_to_value(element: Element, ftype: FieldType | None, rails: bool = False) -> Any:
+    """One element as a value of type ``ftype`` (``None`` when the field is outside the schema).
+
+    An empty element is ``None`` in wiki XML; in Rails XML (where null is ``nil="true"``) it is
+    ``""`` for a string field.
+    """
     rails_type, is_nil, attributes = _meta(element)
     if is_nil:
         return None
     children = list(element)
     schema: Schema = ftype if isinstance(ftype, Mapping) else {}
     if rails_type == "array":
-        return [_element_to_value(child, schema or None) for child in children]
+        return [_element_to_value(child, schema or None, rails) for child in children]
     text = _text(element)
     if children or (attributes and not text.strip()):
-        return _fields(children, attributes, schema)
+        return _fields(children, attributes, schema, rails)
     if not text.strip():
-        return {} if ftype is dict or rails_type == "hash" else None
+        if ftype is dict or rails_type == "hash":
+            return {}
+        if rails and (ftype is str or (ftype is None and rails_type in (None, "string"))):
+            return text
+        return None
     return _coerce(text, ftype, rails_type)
 
 
-def _fields(children: list[Element], attributes: Mapping[str, str], schema: Schema) -> dict[str, Any]:
+def _fields(
+    children: list[Element], attributes: Mapping[str, str], schema: Schema, rails: bool = False
+) -> dict[str, Any]:
     """A dict from data attributes and child elements, typed by ``schema``.
 
     An empty attribute value is ``None``; repeated sibling elements become a list.
@@ -261,7 +285,7 @@ def _fields(children: list[Element], attributes: Mapping[str, str], schema: Sche
     repeated: set[str] = set()
     for child in children:
         name = _name(child.tag)
-        value = _element_to_value(child, schema.get(name))
+        value = _element_to_value(child, schema.get(name), rails)
         if name in repeated:
             result[name].append(value)
         elif name in result and name not in attributes:
@@ -320,6 +344,7 @@ def decode_xml(text: bytes | str, resource: str) -> Any:
             f"expected XML for a HeyWatch {resource}, got an HTML page; body starts with {_snippet(text)}"
         )
     root = _parse_xml(text)
+    rails = _is_rails(root)
     schema = schema_for(resource)
     tag = _name(root.tag)
     rails_type, is_nil, attributes = _meta(root)
@@ -327,7 +352,7 @@ def decode_xml(text: bytes | str, resource: str) -> Any:
     single, plural = _name(single), _name(plural)
 
     if tag == "nil_classes" or rails_type == "array" or (tag == plural and tag != single):
-        return [_element_to_value(child, schema) for child in root]
+        return [_element_to_value(child, schema, rails) for child in root]
     if tag == "message" and attributes.get("status") == "fail":
         raise HeyWatchDecodeError(
             f"expected a HeyWatch {resource}, got an error message: {_mask(_text(root).strip())!r}"
@@ -338,14 +363,14 @@ def decode_xml(text: bytes | str, resource: str) -> Any:
         children = list(root)
         users = [child for child in children if _name(child.tag) == "user"]
         others = [child for child in children if _name(child.tag) != "user"]
-        result = _fields(others, attributes, schema)
+        result = _fields(others, attributes, schema, rails)
         for user in users:
-            user_value = _element_to_value(user, schema)
+            user_value = _element_to_value(user, schema, rails)
             if isinstance(user_value, dict):
                 result.update(user_value)
         return result
     if tag == single or (resource == "format" and tag == "format") or resource not in XML_NAMES:
-        value = _element_to_value(root, schema)
+        value = _element_to_value(root, schema, rails)
         return {} if value is None else value
     raise HeyWatchDecodeError(
         f"expected XML for a HeyWatch {resource} (<{single}> or <{plural}>), got a <{root.tag}> document"
