@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from airflow_heywatch.api.errors import HeyWatchValidationError
-from airflow_heywatch.api.redact import redact_url
+from airflow_heywatch.api.redact import redact, redact_url
 
 __all__ = [
     "BOOLEAN_ENCODING_OPTIONS",
@@ -395,7 +395,7 @@ def encode_encoding_options(options: Mapping[str, Any] | None) -> dict[str, str]
             continue
         if name in BOOLEAN_ENCODING_OPTIONS:
             text = value.strip().lower() if isinstance(value, str) else value
-            if text not in (True, False, "true", "false"):
+            if not isinstance(text, (bool, str)) or text not in (True, False, "true", "false"):
                 raise HeyWatchValidationError(
                     name, f"{name} must be true or false, not {value!r}; pass True or False"
                 )
@@ -405,7 +405,7 @@ def encode_encoding_options(options: Mapping[str, Any] | None) -> dict[str, str]
             not isinstance(value, str) or not value.lower().startswith(("http://", "https://"))
         ):
             raise HeyWatchValidationError(
-                name, f"{name} must be an http:// or https:// URL of the image, not {value!r}"
+                name, f"{name} must be an http:// or https:// URL of the image, not {redact(value)!r}"
             )
         result[name] = form_value(value, name)
     return result
