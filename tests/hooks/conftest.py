@@ -41,7 +41,7 @@ def make_conn(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
         if port is not None:
             conn["port"] = port
         if extra:
-            conn["extra"] = extra
+            conn["extra"] = json.dumps(extra)
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
         return conn_id
 

@@ -13,6 +13,7 @@ import json
 import re
 import socket
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -104,7 +105,7 @@ def to_rails_xml(resource: str, data: Any) -> bytes:
 
 @dataclass
 class Fault:
-    kind: str  # "status", "garbage" or "drop"
+    kind: str  # "status", "garbage", "drop" or "hang"
     status: int = 500
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
@@ -155,6 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
         match = _PATH.match(self.path.split("?", 1)[0])
         fmt = match.group(3) if match else "json"
         if fault is not None:
+            if fault.kind == "hang":
+                time.sleep(owner.hang_seconds)
+                fault = Fault("drop")
             if fault.kind == "drop":
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
@@ -221,6 +225,7 @@ class SampleServer:
         self.requests: list[Received] = []
         self.faults: deque[Fault] = deque()
         self.data = resources()
+        self.hang_seconds = 2.0
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -262,8 +267,8 @@ class SampleServer:
         """Answer the next ``n`` requests with a fault instead of the normal answer.
 
         ``kind``: ``"status"`` (``status`` with ``body`` and ``headers``), ``"garbage"`` (200 with
-        a body that is neither JSON nor XML) or ``"drop"`` (close the connection after reading
-        the request, without answering).
+        a body that is neither JSON nor XML), ``"drop"`` (close the connection after reading
+        the request, without answering) or ``"hang"`` (say nothing for ``hang_seconds``, then drop).
         """
         with self.lock:
             for _ in range(n):
