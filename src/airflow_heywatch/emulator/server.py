@@ -147,6 +147,13 @@ class EmulatorServer(BackgroundServer):
 
         return create_app(self.config)
 
+    async def _startup(self) -> None:
+        from airflow_heywatch.emulator.app import STATE
+
+        await super()._startup()
+        if self.app is not None:
+            self.app[STATE].base_url = self.base_url
+
     @property
     def login(self) -> str:
         return self.config.login
