@@ -230,11 +230,23 @@ class HeyWatchCreateDownloadOperator(BaseOperator):
             self.encoding_options,
         ]
 
-    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
-        """Render, then register every URL credential with the secrets masker (before Airflow
-        stores the rendered fields)."""
-        super().render_template_fields(context, jinja_env)
-        mask_url_secrets(*self._secret_bearing_values())
+    def _do_render_template_fields(
+        self,
+        parent: Any,
+        template_fields: Any,
+        context: Any,
+        jinja_env: Any,
+        seen_oids: set[int],
+    ) -> None:
+        """Render, then register every URL credential with the secrets masker.
+
+        This runs before Airflow stores the rendered fields. It is the step both a plain task
+        (``render_template_fields``) and a mapped one (``MappedOperator`` renders through the
+        unmapped operator's ``_do_render_template_fields``) go through, on Airflow 2 and 3.
+        """
+        super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
+        if parent is self:
+            mask_url_secrets(*self._secret_bearing_values())
 
     # Validation -------------------------------------------------------------------------------
 
@@ -345,6 +357,7 @@ class HeyWatchCreateDownloadOperator(BaseOperator):
         return HeyWatchHook(heywatch_conn_id=self.heywatch_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        mask_url_secrets(*self._secret_bearing_values())
         params = self._form_params()
         format_ids = self._format_ids(params)
         hook = self._hook()
