@@ -141,7 +141,8 @@ def test_deferrable_defaults_to_the_airflow_setting():
     code = (
         "from airflow_heywatch.operators.download import HeyWatchCreateDownloadOperator as Op\n"
         "from airflow_heywatch.sensors.download import HeyWatchDownloadSensor as Sensor\n"
-        "print(Op(task_id='t', url='http://h/a.mp4').deferrable, Sensor(task_id='s', download_id=1).deferrable)\n"
+        "op = Op(task_id='t', url='http://h/a.mp4')\n"
+        "print(op.deferrable, Sensor(task_id='s', download_id=1).deferrable)\n"
     )
     env = {**os.environ, "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
