@@ -256,3 +256,32 @@ def test_xml_parser_is_loaded_only_when_xml_is_decoded():
         "assert 'defusedxml' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_typed_values_inside_free_form_objects_do_not_make_wiki_xml_rails():
+    body = (
+        b"<job><id>1</id><error-msg /><ftp-directive></ftp-directive>"
+        b'<encoding-options><keep-video-size type="boolean">true</keep-video-size>'
+        b'<x264-options type="string"></x264-options></encoding-options>'
+        b'<audio-codec type="string"></audio-codec></job>'
+    )
+    assert_same(
+        decode_xml(body, "job"),
+        {
+            "id": 1,
+            "error_msg": None,
+            "ftp_directive": None,
+            "encoding_options": {"keep_video_size": True, "x264_options": ""},
+            "audio_codec": "",
+        },
+    )
+
+
+def test_rails_detection_from_list_items_and_account_user():
+    listing = (
+        b'<formats><format-specs><id type="integer">1</id><audio-codec></audio-codec></format-specs>'
+        b"</formats>"
+    )
+    assert_same(decode_xml(listing, "format"), [{"id": 1, "audio_codec": ""}])
+    account = b'<account><user><io type="integer">5</io><env></env></user></account>'
+    assert_same(decode_xml(account, "account"), {"io": 5, "env": ""})

@@ -10,8 +10,10 @@ XML comes in two shapes and both are understood:
   ``<progress percent="100" current_length="2109"/>`` (attributes of an empty element are its
   fields), dates as Ruby ``Time#to_s`` (``Fri Oct 27 14:26:18 CEST 2006``);
 - Rails ``to_xml``: ``type="integer|float|boolean|datetime|array"`` and ``nil="true"``
-  attributes, ``<nil-classes/>`` for an empty list. A document with any such attribute is read
-  as Rails XML: null is ``nil="true"`` there, so an empty string element stays ``""``.
+  attributes, ``<nil-classes/>`` for an empty list. A document with ``nil=`` attributes, a
+  ``type="array"`` root or ``type=`` on the fields of its objects is read as Rails XML: null is
+  ``nil="true"`` there, so an empty string element stays ``""``. In either shape an empty
+  element with ``type="string"`` is ``""``.
 
 In both, an empty free-form object (``<encoding-options/>``) is ``{}``. Fields named in the
 schemas get the schema's type (``specs.format_id`` stays the string ``"31"``); other fields keep
@@ -238,13 +240,19 @@ def _text(element: Element) -> str:
     return element.text or ""
 
 
-def _is_rails(root: Element) -> bool:
-    """True for Rails ``to_xml`` output: some element carries ``type=`` or ``nil=``."""
-    for element in root.iter():
-        rails_type, is_nil, _ = _meta(element)
-        if rails_type or is_nil or element.get("nil") == "false":
-            return True
-    return False
+def _is_rails(root: Element, objects: list[Element]) -> bool:
+    """True for Rails ``to_xml`` output.
+
+    Rails marks every null with ``nil="true"``, a list root with ``type="array"`` and the typed
+    fields of each object with ``type=`` (never ``type="string"``). Wiki XML may carry ``type=``
+    inside free-form objects (``<encoding-options>``) and ``type="string"`` on an empty string
+    field; neither is taken as a sign of Rails.
+    """
+    if any(element.get("nil") in ("true", "false") for element in root.iter()):
+        return True
+    if _meta(root)[0] == "array":
+        return True
+    return any(_meta(field)[0] not in (None, "string") for obj in objects for field in obj)
 
 
 def _element_to_value(element: Element, ftype: FieldType | None, rails: bool = False) -> Any:
@@ -266,7 +274,7 @@ def _element_to_value(element: Element, ftype: FieldType | None, rails: bool = F
     if not text.strip():
         if ftype is dict or rails_type == "hash":
             return {}
-        if rails and (ftype is str or (ftype is None and rails_type in (None, "string"))):
+        if rails_type == "string" or (rails and ftype is str) or (rails and ftype is None and not rails_type):
             return text
         return None
     return _coerce(text, ftype, rails_type)
@@ -344,7 +352,6 @@ def decode_xml(text: bytes | str, resource: str) -> Any:
             f"expected XML for a HeyWatch {resource}, got an HTML page; body starts with {_snippet(text)}"
         )
     root = _parse_xml(text)
-    rails = _is_rails(root)
     schema = schema_for(resource)
     tag = _name(root.tag)
     rails_type, is_nil, attributes = _meta(root)
@@ -352,7 +359,9 @@ def decode_xml(text: bytes | str, resource: str) -> Any:
     single, plural = _name(single), _name(plural)
 
     if tag == "nil_classes" or rails_type == "array" or (tag == plural and tag != single):
-        return [_element_to_value(child, schema, rails) for child in root]
+        items = list(root)
+        rails = _is_rails(root, items)
+        return [_element_to_value(item, schema, rails) for item in items]
     if tag == "message" and attributes.get("status") == "fail":
         raise HeyWatchDecodeError(
             f"expected a HeyWatch {resource}, got an error message: {_mask(_text(root).strip())!r}"
@@ -360,9 +369,9 @@ def decode_xml(text: bytes | str, resource: str) -> Any:
     if is_nil:
         return None
     if resource == "account" and tag == "account":
-        children = list(root)
-        users = [child for child in children if _name(child.tag) == "user"]
-        others = [child for child in children if _name(child.tag) != "user"]
+        users = [child for child in root if _name(child.tag) == "user"]
+        others = [child for child in root if _name(child.tag) != "user"]
+        rails = _is_rails(root, [root, *users])
         result = _fields(others, attributes, schema, rails)
         for user in users:
             user_value = _element_to_value(user, schema, rails)
@@ -370,7 +379,7 @@ def decode_xml(text: bytes | str, resource: str) -> Any:
                 result.update(user_value)
         return result
     if tag == single or (resource == "format" and tag == "format") or resource not in XML_NAMES:
-        value = _element_to_value(root, schema, rails)
+        value = _element_to_value(root, schema, _is_rails(root, [root]))
         return {} if value is None else value
     raise HeyWatchDecodeError(
         f"expected XML for a HeyWatch {resource} (<{single}> or <{plural}>), got a <{root.tag}> document"
