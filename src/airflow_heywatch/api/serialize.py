@@ -25,7 +25,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from xml.etree.ElementTree import Element, SubElement, tostring  # building only, never parsing
+from xml.etree.ElementTree import Element, SubElement, indent, tostring  # building only, never parsing
 
 from airflow_heywatch.api.models import XML_ATTRIBUTE_FIELDS, XML_NAMES, field_type
 
@@ -146,4 +146,5 @@ def _dash(name: str) -> str:
 
 
 def _finish(root: Element) -> bytes:
+    indent(root, space="  ")
     return _XML_DECLARATION + tostring(root, encoding="unicode").encode("utf-8")
