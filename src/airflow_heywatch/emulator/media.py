@@ -110,8 +110,8 @@ _MIME_BY_CONTAINER = {name: c.mime_type for name, c in CONTAINERS.items()}
 
 _ENCODER_OPTIONS: dict[str, dict[str, str]] = {
     "libx264": {"preset": "ultrafast", "tune": "fastdecode"},
-    "libvpx": {"quality": "realtime", "cpu-used": "16"},
-    "libvpx-vp9": {"quality": "realtime", "cpu-used": "8", "row-mt": "1"},
+    "libvpx": {"deadline": "good", "cpu-used": "5", "lag-in-frames": "0"},
+    "libvpx-vp9": {"deadline": "realtime", "cpu-used": "8", "row-mt": "1"},
 }
 
 # Rates that only exist as NTSC fractions.
@@ -132,6 +132,10 @@ _VIDEO_SIGNATURES: tuple[tuple[int, bytes], ...] = (
     (0, b"\x30\x26\xb2\x75"),
     (0, b"\x47"),
 )
+
+
+# Demuxers that FFmpeg finds a "video" stream in although the file is not a video (text, stills).
+_NOT_VIDEO_DEMUXERS = {"tty", "image2", "lavfi", "txt", "srt", "ass", "webvtt"}
 
 
 def generate_sample_video(
@@ -218,8 +222,9 @@ def probe(path: str | Path) -> Probe:
             raise MediaError(106, f"Cannot retrieve info from this video: {exc}") from exc
         raise MediaError(107, "Not a video file") from exc
     with container:
-        if not container.streams.video:
-            raise MediaError(107, "Not a video file: it has no video stream")
+        demuxer = container.format.name
+        if not container.streams.video or demuxer in _NOT_VIDEO_DEMUXERS or demuxer.endswith("_pipe"):
+            raise MediaError(107, "Not a video file")
         vstream = container.streams.video[0]
         astream = container.streams.audio[0] if container.streams.audio else None
         try:

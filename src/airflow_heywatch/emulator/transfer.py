@@ -108,10 +108,10 @@ async def _fetch_http(
                 async for chunk in response.content.iter_chunked(throttle.chunk_size):
                     out.write(chunk)
                     received += len(chunk)
-                    on_progress(received, total)
                     pause = throttle.delay(received)
                     if pause:
                         await asyncio.sleep(pause)
+                    on_progress(received, total)
     except TransferError:
         raise
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
@@ -151,10 +151,10 @@ def _fetch_ftp(
                         raise TransferError(100, "Transfer cancelled")
                     out.write(chunk)
                     received += len(chunk)
-                    report(received, total)
                     pause = throttle.delay(received)
                     if pause:
                         time.sleep(pause)
+                    report(received, total)
 
                 ftp.retrbinary(f"RETR {path}", write, blocksize=throttle.chunk_size)
     except TransferError:
