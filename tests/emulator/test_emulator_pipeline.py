@@ -116,7 +116,9 @@ def test_s3_delivery_to_a_local_s3_server(api, emulator, media_server, sample_vi
         data={
             "url": url,
             "format_id": "31,2020",
-            "s3_directive": f"{s3_server.directive('videos', 'web/flv/')},{s3_server.directive('videos', 'web/m.mp4')}",
+            "s3_directive": ",".join(
+                [s3_server.directive("videos", "web/flv/"), s3_server.directive("videos", "web/m.mp4")]
+            ),
         },
     ).json()
     jobs = api.wait_download(created["id"], jobs=2)["jobs"]
