@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+
+from demo.processes import ManagedProcess
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = REPO_ROOT / "dags"
@@ -27,8 +28,24 @@ def connection_env(conn_id: str, payload: Mapping[str, object]) -> tuple[str, st
     return f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(body)
 
 
-def airflow_env(
-    home: Path,
+def airflow_env(home: Path) -> dict[str, str]:
+    """The settings of the demo's Airflow (to merge into the environment of every Airflow command)."""
+    from cryptography.fernet import Fernet
+
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        # The emulator and the local servers are on the loopback interface: never through a proxy.
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+
+
+def connections_env(
     *,
     heywatch_url: str,
     heywatch_login: str,
@@ -36,48 +53,29 @@ def airflow_env(
     ftp_port: int,
     ftp_login: str,
     ftp_password: str,
+    api_format: str = "json",
 ) -> dict[str, str]:
-    """The environment variables of the demo's Airflow (to merge into ``os.environ``)."""
-    from cryptography.fernet import Fernet
-
-    home.mkdir(parents=True, exist_ok=True)
-    env = {
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACK_DEPTH": "10",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-        # The emulator and the local servers are on the loopback interface: never through a proxy.
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
+    """``heywatch_default`` (the emulator) and ``heywatch_ftp_destination`` (the FTP server)."""
+    extra: dict[str, object] = {"timeout": 10}
+    if api_format != "json":  # json is the default
+        extra["format"] = api_format
+    heywatch = {
+        "conn_type": "heywatch",
+        "host": heywatch_url,
+        "login": heywatch_login,
+        "password": heywatch_password,
+        "extra": extra,
     }
-    for conn_id, payload in (
-        (
-            "heywatch_default",
-            {
-                "conn_type": "heywatch",
-                "host": heywatch_url,
-                "login": heywatch_login,
-                "password": heywatch_password,
-                "extra": {"format": "json", "timeout": 10},
-            },
-        ),
-        (
-            "heywatch_ftp_destination",
-            {
-                "conn_type": "ftp",
-                "host": "127.0.0.1",
-                "port": ftp_port,
-                "login": ftp_login,
-                "password": ftp_password,
-            },
-        ),
-    ):
-        name, value = connection_env(conn_id, payload)
-        env[name] = value
-    return env
+    ftp = {
+        "conn_type": "ftp",
+        "host": "127.0.0.1",
+        "port": ftp_port,
+        "login": ftp_login,
+        "password": ftp_password,
+    }
+    return dict(
+        (connection_env("heywatch_default", heywatch), connection_env("heywatch_ftp_destination", ftp))
+    )
 
 
 def airflow_command(*args: str) -> list[str]:
@@ -85,17 +83,15 @@ def airflow_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "airflow", *args]
 
 
-def migrate_database(env: Mapping[str, str], log_path: Path, timeout: float = 180) -> None:
-    """``airflow db migrate``; raises with the log's tail when it fails."""
-    with log_path.open("ab") as log:
-        result = subprocess.run(
-            airflow_command("db", "migrate"),
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-            check=False,
-            start_new_session=True,
-        )
-    if result.returncode != 0:
-        raise RuntimeError(f"airflow db migrate failed (exit {result.returncode}); see {log_path}")
+def start_migration(env: Mapping[str, str], log_path: Path) -> ManagedProcess:
+    """``airflow db migrate`` in the background (it takes a while; the demo starts servers meanwhile)."""
+    return ManagedProcess(
+        "airflow db migrate", airflow_command("db", "migrate"), {**os.environ, **env}, log_path
+    )
+
+
+def finish_migration(migration: ManagedProcess, timeout: float = 240) -> None:
+    """Wait for :func:`start_migration`; raises with the log's tail when it failed."""
+    code = migration.wait(timeout=timeout)
+    if code != 0:
+        raise RuntimeError(f"airflow db migrate failed (exit {code}):\n{migration.log_tail()}")

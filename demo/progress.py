@@ -34,12 +34,13 @@ class ProgressPrinter:
         interval: float = 0.5,
         emit: Callable[[str], None] = print,
         clock: Callable[[], float] = time.monotonic,
+        started: float | None = None,
     ) -> None:
         self._reader = reader
         self._interval = interval
         self._emit = emit
         self._clock = clock
-        self._start = clock()
+        self._start = clock() if started is None else started
         self._stop = threading.Event()
         self._seen: dict[str, str] = {}
         self._thread = threading.Thread(target=self._run, name="demo-progress", daemon=True)

@@ -28,7 +28,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from demo.airflow_home import DAGS_FOLDER, airflow_command, airflow_env, migrate_database
+from demo.airflow_home import (
+    DAGS_FOLDER,
+    airflow_command,
+    airflow_env,
+    connections_env,
+    finish_migration,
+    start_migration,
+)
 from demo.processes import ManagedProcess
 from demo.servers import FtpServer, MediaServer, PingReceiver
 from demo.summary import render
@@ -50,16 +57,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--transfer-rate",
         type=float,
-        default=None,
-        help="throttle the emulator's transfers to this many KB/s (makes the transfer progress visible)",
+        default=100.0,
+        help="throttle the emulator's transfers to this many KB/s, so that the transfer progress shows "
+        "(default 100; 0 = unthrottled)",
+    )
+    parser.add_argument(
+        "--api-format",
+        choices=("json", "xml"),
+        default="json",
+        help="the format the provider talks to HeyWatch in (connection extra 'format'; default json)",
     )
     parser.add_argument("--timeout", type=float, default=170.0, help="limit for the DAG run in seconds")
     parser.add_argument("--keep", action="store_true", help="keep the workspace (logs, files) afterwards")
     return parser.parse_args(argv)
 
 
+_STARTED = time.monotonic()
+
+
 def step(message: str) -> None:
-    print(f"==> {message}", flush=True)
+    print(f"==> [{time.monotonic() - _STARTED:5.1f} s] {message}", flush=True)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -106,6 +123,12 @@ def _run(args: argparse.Namespace, workspace: Path, stack: contextlib.ExitStack)
     logs = workspace / "logs"
     logs.mkdir()
 
+    step("Initialising a throwaway Airflow home (SQLite) in the background")
+    env = airflow_env(workspace / "airflow-home")
+    migration = start_migration(env, logs / "airflow-db-migrate.log")
+    stack.callback(migration.stop)
+    print(f"    AIRFLOW_HOME={env['AIRFLOW_HOME']}\n    dags folder {DAGS_FOLDER}")
+
     step(f"Generating a {args.seconds:g}-second test clip (H.264 video + AAC audio) with PyAV")
     from airflow_heywatch.emulator.media import generate_sample_video
 
@@ -122,12 +145,50 @@ def _run(args: argparse.Namespace, workspace: Path, stack: contextlib.ExitStack)
 
     step("Starting the local servers (127.0.0.1, free ports)")
     media = stack.enter_context(MediaServer(media_dir))
-    ftp_password = secrets.token_urlsafe(12)
-    ftp = stack.enter_context(FtpServer(workspace / "ftp", login="demo", password=ftp_password))
+    ftp_login, ftp_password = "demo-delivery", secrets.token_urlsafe(12)
+    ftp = stack.enter_context(FtpServer(workspace / "ftp", login=ftp_login, password=ftp_password))
     pings = stack.enter_context(PingReceiver())
-    print(f"    media  {media.base_url}\n    ftp    ftp://127.0.0.1:{ftp.port}\n    pings  {pings.base_url}")
+    print(f"    media     {media.base_url}/")
+    print(f"    ftp       ftp://127.0.0.1:{ftp.port}/")
+    print(f"    pings     {pings.base_url}/")
+    emulator_login, emulator_password = "demo-account", secrets.token_urlsafe(12)
+    emulator_url = _start_emulator(args, workspace, emulator_login, emulator_password, logs, stack)
+    print(f"    emulator  {emulator_url}/  (heywatch-emulator --port 0)")
 
-    emulator_login, emulator_password = "demo", secrets.token_urlsafe(12)
+    env.update(
+        connections_env(
+            heywatch_url=emulator_url,
+            heywatch_login=emulator_login,
+            heywatch_password=emulator_password,
+            ftp_port=ftp.port,
+            ftp_login=ftp_login,
+            ftp_password=ftp_password,
+            api_format=args.api_format,
+        )
+    )
+    os.environ.update(env)  # this process reads the same database and connections
+    try:
+        finish_migration(migration)
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        raise DemoError(str(exc)) from exc
+    print("    metadata database ready; connections heywatch_default and heywatch_ftp_destination set")
+
+    conf = {"source_urls": [media.url_for(n) for n in names], "ping_base_url": f"{pings.base_url}/heywatch"}
+    step(f"Running `airflow dags test {DAG_ID}`: {len(names)} source(s) -> FLV (31) + MP4 (175) over FTP")
+    dag_test = _run_dag_test(conf, env, logs / "airflow-dags-test.log", args.timeout, stack)
+
+    step("Checking the results from the outside")
+    return _check(dag_test, ftp.root, pings, len(names), source.duration, [ftp_password, emulator_password])
+
+
+def _start_emulator(
+    args: argparse.Namespace,
+    workspace: Path,
+    login: str,
+    password: str,
+    logs: Path,
+    stack: contextlib.ExitStack,
+) -> str:
     command = [
         sys.executable,
         "-m",
@@ -137,9 +198,9 @@ def _run(args: argparse.Namespace, workspace: Path, stack: contextlib.ExitStack)
         "--port",
         "0",
         "--login",
-        emulator_login,
+        login,
         "--password",
-        emulator_password,
+        password,
         "--data-dir",
         str(workspace / "emulator"),
     ]
@@ -148,42 +209,14 @@ def _run(args: argparse.Namespace, workspace: Path, stack: contextlib.ExitStack)
     emulator = ManagedProcess("heywatch-emulator", command, os.environ, logs / "emulator.log")
     stack.callback(emulator.stop)
     try:
-        emulator_url = emulator.wait_for_url()
+        return emulator.wait_for_url(timeout=60)
     except (RuntimeError, TimeoutError) as exc:
         raise DemoError(f"the emulator did not start: {exc}") from exc
-    print(f"    heywatch emulator {emulator_url}  (log: {emulator.log_path})")
-
-    step("Initialising a throwaway Airflow home (SQLite)")
-    env = airflow_env(
-        workspace / "airflow-home",
-        heywatch_url=emulator_url,
-        heywatch_login=emulator_login,
-        heywatch_password=emulator_password,
-        ftp_port=ftp.port,
-        ftp_login=ftp.login,
-        ftp_password=ftp_password,
-    )
-    os.environ.update(env)  # this process reads the same database and connections
-    try:
-        migrate_database(env, logs / "airflow-db-migrate.log")
-    except (RuntimeError, subprocess.TimeoutExpired) as exc:
-        raise DemoError(str(exc)) from exc
-    print(f"    AIRFLOW_HOME={env['AIRFLOW_HOME']}\n    dags folder {DAGS_FOLDER}")
-
-    conf = {"source_urls": [media.url_for(n) for n in names], "ping_base_url": f"{pings.base_url}/heywatch"}
-    step(f"Running `airflow dags test {DAG_ID}` ({len(names)} source(s) -> FLV + MP4 over FTP)")
-    dag_test = _run_dag_test(conf, env, logs / "airflow-dags-test.log", args.timeout, stack)
-
-    step("Checking the results")
-    return _check(dag_test, ftp.root, pings, len(names), source.duration, [ftp_password, emulator_password])
 
 
 def _run_dag_test(
     conf: dict[str, Any], env: dict[str, str], log_path: Path, timeout: float, stack: contextlib.ExitStack
 ) -> tuple[int, Path]:
-    from airflow_heywatch.hooks.heywatch import HeyWatchHook
-    from demo.progress import ProgressPrinter
-
     process = ManagedProcess(
         "airflow dags test",
         airflow_command("dags", "test", DAG_ID, "--conf", json.dumps(conf)),
@@ -191,7 +224,12 @@ def _run_dag_test(
         log_path,
     )
     stack.callback(process.stop)
-    progress = ProgressPrinter(HeyWatchHook(heywatch_conn_id="heywatch_default")).start()
+    print(f"    (Airflow's own log: {log_path})", flush=True)
+
+    from airflow_heywatch.hooks.heywatch import HeyWatchHook
+    from demo.progress import ProgressPrinter
+
+    progress = ProgressPrinter(HeyWatchHook(heywatch_conn_id="heywatch_default"), started=_STARTED).start()
     try:
         try:
             returncode = process.wait(timeout=timeout)
@@ -201,7 +239,7 @@ def _run_dag_test(
             ) from exc
     finally:
         progress.stop()
-    print(f"    airflow dags test exited with {returncode} (log: {log_path})")
+    print(f"    airflow dags test exited with {returncode}")
     if returncode != 0:
         print(process.log_tail(60))
     return returncode, log_path
