@@ -102,3 +102,15 @@ def test_bad_options_are_refused():
         timeout=60,
     )
     assert result.returncode != 0 and "--encode-workers" in result.stderr
+
+
+def test_the_emulator_does_not_import_airflow():
+    code = (
+        "import sys\n"
+        "import airflow_heywatch.emulator.app, airflow_heywatch.emulator.cli\n"
+        "import airflow_heywatch.emulator.server\n"
+        "print([m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -171,6 +171,9 @@ class Pipeline:
             shutil.rmtree(folder, ignore_errors=True)
             self._fail_download(download, exc.error_code, exc.message)
             return
+        if state.store.downloads.get(download.id) is not download:  # deleted meanwhile
+            shutil.rmtree(folder, ignore_errors=True)
+            return
         if download.max_length and probe.duration > download.max_length:
             shutil.rmtree(folder, ignore_errors=True)
             self._fail_download(
