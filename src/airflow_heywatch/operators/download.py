@@ -517,18 +517,24 @@ class HeyWatchCreateDownloadOperator(BaseOperator):
         download_id: int | None = None,
         format_ids: list[int | str] | None = None,
     ) -> dict[str, Any]:
-        """Resume from the trigger's event (see :func:`~airflow_heywatch.triggers.events.resolve_event`)."""
+        """Resume from the trigger's event (see :func:`~airflow_heywatch.triggers.events.resolve_event`).
+
+        ``download_id`` and ``format_ids`` come from the deferral's kwargs when Airflow passes
+        them on; otherwise from the XCom pushed before deferring and the (rendered) parameters.
+        """
         from airflow_heywatch.triggers.events import resolve_event
 
         if download_id is None:
             download_id = context["ti"].xcom_pull(task_ids=self.task_id, key=DOWNLOAD_ID_XCOM_KEY)
         download_id = protocol.check_id("download_id", download_id)
+        if format_ids is None:
+            format_ids = self._format_ids(self._form_params())
         self._download_id = download_id
         value = resolve_event(
             event, download_id=download_id, wait_for_encoding=self.wait_for_completion == "encode"
         )
         context["ti"].xcom_push(key=DOWNLOAD_ID_XCOM_KEY, value=download_id)
-        return self._result(value, list(format_ids or []))
+        return self._result(value, list(format_ids))
 
     def _wait(
         self, hook: HeyWatchHook, download_id: int, wait_for_encoding: bool, format_ids: list[int | str]
