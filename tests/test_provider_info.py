@@ -22,6 +22,8 @@ from hooks.sample_server import LOGIN, PASSWORD, SampleServer
 
 #: One Fernet key for every CLI process of this module (without one, each process makes its own
 #: and cannot read the passwords another stored).
+AIRFLOW_3 = int(airflow.__version__.split(".")[0]) >= 3
+
 _FERNET_KEY = Fernet.generate_key().decode()
 
 
@@ -38,7 +40,8 @@ def airflow_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Com
 
 def json_output(stdout: str) -> list[dict]:
     """The JSON document of a CLI command's output (log lines may come before it)."""
-    return json.loads(stdout[stdout.index("\n[") if not stdout.startswith("[") else 0 :])
+    start = next(i for i, line in enumerate(stdout.splitlines()) if line.startswith(("[{", "[]")))
+    return json.loads("\n".join(stdout.splitlines()[start:]))
 
 
 def test_provider_info_matches_airflows_schema():
@@ -72,6 +75,15 @@ def test_declared_modules_and_classes_import():
         "heywatch_default",
         "HeyWatch",
     )
+
+
+def test_providers_manager_resolves_the_connection_type():
+    from airflow.providers_manager import ProvidersManager
+
+    hook_info = ProvidersManager().hooks.get("heywatch")
+    assert hook_info is not None, "the providers manager could not import or accept HeyWatchHook"
+    assert hook_info.hook_class_name == "airflow_heywatch.hooks.heywatch.HeyWatchHook"
+    assert hook_info.connection_id_attribute_name == "heywatch_conn_id"
 
 
 def test_entry_point_is_registered():
@@ -143,7 +155,9 @@ def test_connections_test_against_the_local_server(airflow_db, sample_server):
         env=_conn_env("heywatch_cli_test", sample_server.url, "wrong-password"),
     )
     output = bad.stdout + bad.stderr
-    assert bad.returncode != 0, output
+    assert "Connection failed" in output
+    if AIRFLOW_3:  # Airflow 2 prints the failure but exits 0
+        assert bad.returncode != 0, output
     assert "401" in output
     assert "password" in output
     assert "wrong-password" not in output

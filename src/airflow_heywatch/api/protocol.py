@@ -332,7 +332,7 @@ def _error_for(
         server_message = body.decode("utf-8", "replace").strip()[:500]
 
     if status == 401:
-        message = server_message or "authentication refused"
+        message = server_message
     elif status == 404:
         if request.resource_id is not None:
             message = f"{request.resource} {request.resource_id} does not exist for this account"

@@ -66,23 +66,25 @@ def connection_form_widgets() -> dict[str, Any]:
     try:
         from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
         from flask_babel import lazy_gettext
-        from wtforms import BooleanField, DecimalField, SelectField
-        from wtforms.validators import NumberRange, Optional
+        from wtforms import BooleanField, IntegerField, StringField
+        from wtforms.validators import AnyOf, NumberRange, Optional
     except ImportError:
         return {}
+    # Airflow 2 accepts only StringField, IntegerField, PasswordField and BooleanField here.
     fields = _connection_type_info()["conn-fields"]
     return {
-        "format": SelectField(
+        "format": StringField(
             lazy_gettext(fields["format"]["label"]),
-            choices=[("json", "json"), ("xml", "xml")],
+            widget=BS3TextFieldWidget(),
+            validators=[Optional(), AnyOf(list(protocol.FORMATS))],
             default="json",
             description=fields["format"]["description"],
         ),
-        "timeout": DecimalField(
+        "timeout": IntegerField(
             lazy_gettext(fields["timeout"]["label"]),
             widget=BS3TextFieldWidget(),
             validators=[Optional(), NumberRange(min=1)],
-            default=protocol.DEFAULT_TIMEOUT,
+            default=int(protocol.DEFAULT_TIMEOUT),
             description=fields["timeout"]["description"],
         ),
         "verify": BooleanField(
