@@ -436,7 +436,9 @@ class HeyWatchCreateDownloadOperator(BaseOperator):
             except Exception as error:
                 self.log.warning("Could not read the task state store: %s", redact_text(str(error)))
         candidate: dict[str, Any] | None = None
+        how = ""
         if stored_id:
+            how = "recorded in the task state store"
             try:
                 candidate = hook.get_download(stored_id)
             except HeyWatchNotFoundError:
@@ -445,6 +447,7 @@ class HeyWatchCreateDownloadOperator(BaseOperator):
                 )
                 return None
         elif getattr(context.get("ti"), "try_number", 1) > 1:
+            how = "found by url, title and creation time"
             candidate = self._find_by_url(hook, context)
         if candidate is None:
             return None
@@ -460,8 +463,9 @@ class HeyWatchCreateDownloadOperator(BaseOperator):
         self._download_id = protocol.check_id("download_id", candidate.get("id"))
         self._remember(context, self._download_id)
         self.log.info(
-            "Reusing HeyWatch download %s created by an earlier try of this task run (status %s)",
+            "Reusing HeyWatch download %s created by an earlier try of this task run (%s; status %s)",
             self._download_id,
+            how,
             status,
         )
         return candidate
