@@ -229,7 +229,13 @@ def _run_dag_test(
     from airflow_heywatch.hooks.heywatch import HeyWatchHook
     from demo.progress import ProgressPrinter
 
-    progress = ProgressPrinter(HeyWatchHook(heywatch_conn_id="heywatch_default"), started=_STARTED).start()
+    print(
+        "    Airflow is starting: parsing the DAGs, creating the run, starting its in-process API…",
+        flush=True,
+    )
+    progress = ProgressPrinter(
+        HeyWatchHook(heywatch_conn_id="heywatch_default"), started=_STARTED, log_path=log_path
+    ).start()
     try:
         try:
             returncode = process.wait(timeout=timeout)
