@@ -37,7 +37,9 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {"integration-name": "HeyWatch", "python-modules": ["airflow_heywatch.operators.download"]}
         ],
-        "sensors": [{"integration-name": "HeyWatch", "python-modules": ["airflow_heywatch.sensors.download"]}],
+        "sensors": [
+            {"integration-name": "HeyWatch", "python-modules": ["airflow_heywatch.sensors.download"]}
+        ],
         "triggers": [
             {"integration-name": "HeyWatch", "python-modules": ["airflow_heywatch.triggers.download"]}
         ],
@@ -60,7 +62,11 @@ def get_provider_info() -> dict[str, Any]:
                     "format": {
                         "label": "Response format",
                         "description": "Representation asked of the API: json (default) or xml.",
-                        "schema": {"type": ["string", "null"], "enum": ["json", "xml", None], "default": "json"},
+                        "schema": {
+                            "type": ["string", "null"],
+                            "enum": ["json", "xml", None],
+                            "default": "json",
+                        },
                     },
                     "timeout": {
                         "label": "Timeout (seconds)",
