@@ -15,8 +15,10 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-heywatch",
         "name": "HeyWatch",
-        "description": "`HeyWatch <https://heywatch.com>`__: encode videos into several formats and deliver them "
-        "to FTP, S3 or HTTP.",
+        "description": (
+            "`HeyWatch <https://heywatch.com>`__: encode videos into several formats "
+            "and deliver them to FTP, S3 or HTTP."
+        ),
         "versions": [__version__],
         "integrations": [
             {
