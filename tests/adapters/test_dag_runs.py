@@ -120,10 +120,11 @@ def test_source_that_404s_fails_the_sensor_with_code_201_and_its_meaning(env):
     assert MEANING_201 in result.output
 
 
-def test_soft_fail_skips_the_sensor_when_the_download_fails(env):
+@pytest.mark.parametrize("deferrable", [False, True], ids=["poke", "deferrable"])
+def test_soft_fail_skips_the_sensor_when_the_download_fails(env, deferrable):
     result = env.run(
         _submit_then_sense(
-            _dag_id("softfail"), env.missing_url, env.outputs, soft_fail=True, deferrable=False
+            _dag_id("softfail"), env.missing_url, env.outputs, soft_fail=True, deferrable=deferrable
         )
     )
     assert result.state_of("wait") == "skipped"
@@ -292,12 +293,19 @@ def test_bad_parameters_fail_before_any_request(env):
 # ----------------------------------------------------------------------------------------------
 # Secrets: nothing of the connection password, the FTP password or the S3 keys leaks
 # ----------------------------------------------------------------------------------------------
-def test_no_secret_in_task_logs_xcoms_or_rendered_fields(env, s3_server, ping_receiver):
+@pytest.mark.parametrize("mapped", [False, True], ids=["plain", "mapped"])
+def test_no_secret_in_task_logs_xcoms_or_rendered_fields(env, s3_server, ping_receiver, mapped):
     s3_server.create_bucket("encoded")
     env.emulator.config.s3_endpoint_url = s3_server.endpoint_url
     # The directives come from templates (as from a Variable with a plain name would).
     ftp_directive = env.ftp.url("/videos/")
     s3_directive = s3_server.directive("encoded", "")
+    outputs = [
+        {"format_id": 31, "ftp_directive": "{{ params.ftp }}flv/", "s3_directive": "{{ params.s3 }}flv/"},
+        {"format_id": 175, "ftp_directive": "{{ params.ftp }}mp4/", "s3_directive": "{{ params.s3 }}mp4/"},
+    ]
+    common = {"ping_url_if_error": ping_receiver.url("/error"), "custom_fields": {"item_id": 7}}
+    sensor_kwargs = {"wait_for_encoding": True, "poke_interval": 0.5, "timeout": 120, "deferrable": True}
     with DAG(
         _dag_id("secrets"),
         schedule=None,
@@ -305,32 +313,16 @@ def test_no_secret_in_task_logs_xcoms_or_rendered_fields(env, s3_server, ping_re
         catchup=False,
         params={"ftp": ftp_directive, "s3": s3_directive},
     ) as dag:
-        submit = HeyWatchCreateDownloadOperator(
-            task_id="submit",
-            url=env.source_url,
-            outputs=[
-                {
-                    "format_id": 31,
-                    "ftp_directive": "{{ params.ftp }}flv/",
-                    "s3_directive": "{{ params.s3 }}flv/",
-                },
-                {
-                    "format_id": 175,
-                    "ftp_directive": "{{ params.ftp }}mp4/",
-                    "s3_directive": "{{ params.s3 }}mp4/",
-                },
-            ],
-            ping_url_if_error=ping_receiver.url("/error"),
-            custom_fields={"item_id": 7},
-        )
-        HeyWatchDownloadSensor(
-            task_id="wait",
-            download_id=submit.output,
-            wait_for_encoding=True,
-            poke_interval=0.5,
-            timeout=120,
-            deferrable=True,
-        )
+        if mapped:
+            submit = HeyWatchCreateDownloadOperator.partial(
+                task_id="submit", outputs=outputs, **common
+            ).expand(url=[env.source_url])
+            HeyWatchDownloadSensor.partial(task_id="wait", **sensor_kwargs).expand(download_id=submit.output)
+        else:
+            submit = HeyWatchCreateDownloadOperator(
+                task_id="submit", url=env.source_url, outputs=outputs, **common
+            )
+            HeyWatchDownloadSensor(task_id="wait", download_id=submit.output, **sensor_kwargs)
     result = env.run(dag)
     assert result.state == "success", result.output[-5000:]
     _assert_two_encoded_videos(result.xcom("wait")["encoded_videos"])
