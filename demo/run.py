@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nDemo FAILED: {exc}", file=sys.stderr)
         code = 1
     finally:
-        if args.keep or code != 0:
+        if args.keep or code == 1:  # a failure keeps every log for a look
             print(f"Workspace kept: {workspace}", flush=True)
         else:
             shutil.rmtree(workspace, ignore_errors=True)
@@ -197,12 +197,9 @@ def _start_emulator(
         "127.0.0.1",
         "--port",
         "0",
-        "--login",
-        login,
-        "--password",
-        password,
-        "--data-dir",
-        str(workspace / "emulator"),
+        f"--login={login}",
+        f"--password={password}",  # "=": a generated password may start with "-"
+        f"--data-dir={workspace / 'emulator'}",
     ]
     if args.transfer_rate:
         command += ["--transfer-rate", str(args.transfer_rate)]
