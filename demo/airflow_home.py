@@ -95,3 +95,26 @@ def finish_migration(migration: ManagedProcess, timeout: float = 240) -> None:
     code = migration.wait(timeout=timeout)
     if code != 0:
         raise RuntimeError(f"airflow db migrate failed (exit {code}):\n{migration.log_tail()}")
+
+
+def airflow_major_version() -> int:
+    from importlib.metadata import version
+
+    return int(version("apache-airflow").split(".")[0])
+
+
+def write_dags_to_database(env: Mapping[str, str], log_path: Path, timeout: float = 180) -> None:
+    """``airflow dags reserialize``: what a DAG processor does before the first run.
+
+    Airflow 2 needs it before ``airflow dags test``: a task can emit events through an asset alias
+    only when the alias exists in the database. (Airflow 3's ``dags test`` writes the DAGs itself.)
+    """
+    process = ManagedProcess(
+        "airflow dags reserialize", airflow_command("dags", "reserialize"), {**os.environ, **env}, log_path
+    )
+    try:
+        code = process.wait(timeout=timeout)
+    finally:
+        process.stop()
+    if code != 0:
+        raise RuntimeError(f"airflow dags reserialize failed (exit {code}):\n{process.log_tail()}")

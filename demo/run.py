@@ -32,9 +32,11 @@ from demo.airflow_home import (
     DAGS_FOLDER,
     airflow_command,
     airflow_env,
+    airflow_major_version,
     connections_env,
     finish_migration,
     start_migration,
+    write_dags_to_database,
 )
 from demo.processes import ManagedProcess
 from demo.servers import FtpServer, MediaServer, PingReceiver
@@ -169,6 +171,8 @@ def _run(args: argparse.Namespace, workspace: Path, stack: contextlib.ExitStack)
     os.environ.update(env)  # this process reads the same database and connections
     try:
         finish_migration(migration)
+        if airflow_major_version() < 3:
+            write_dags_to_database(env, logs / "airflow-dags-reserialize.log")
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         raise DemoError(str(exc)) from exc
     print("    metadata database ready; connections heywatch_default and heywatch_ftp_destination set")
