@@ -34,8 +34,8 @@ $(VENV2)/.installed: pyproject.toml | $(UV)
 venv: $(VENV)/.installed
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests dags demo
-	$(VENV)/bin/ruff format --check src tests dags demo
+	$(VENV)/bin/ruff check --no-cache src tests dags demo
+	$(VENV)/bin/ruff format --no-cache --check src tests dags demo
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix src tests dags demo

@@ -27,9 +27,10 @@ from typing import Any
 
 import pendulum
 from airflow.providers.common.compat.sdk import DAG, Param, task
+from heywatch_delivery import ENCODED_VIDEOS, FTP_OUTPUTS, publish_encoded_videos
+
 from airflow_heywatch.operators.download import HeyWatchCreateDownloadOperator
 from airflow_heywatch.sensors.download import HeyWatchDownloadSensor
-from heywatch_delivery import ENCODED_VIDEOS, FTP_OUTPUTS, publish_encoded_videos
 
 with DAG(
     dag_id="heywatch_ingest",

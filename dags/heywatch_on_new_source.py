@@ -34,8 +34,9 @@ from typing import Any
 import pendulum
 from airflow.providers.common.compat.assets import Asset
 from airflow.providers.common.compat.sdk import DAG, AirflowSkipException, Param, task
-from airflow_heywatch.operators.download import HeyWatchCreateDownloadOperator
 from heywatch_delivery import ENCODED_VIDEOS, FTP_OUTPUTS, publish_encoded_videos, source_urls_from_events
+
+from airflow_heywatch.operators.download import HeyWatchCreateDownloadOperator
 
 #: Upstream asset: "a new source video landed"; its events carry ``extra["source_url"]``.
 NEW_SOURCE = Asset(uri="heywatch://sources/landed")
