@@ -165,18 +165,25 @@ def test_sensor_timeout_is_honoured_in_every_mode(env, mode_kwargs):
 # ----------------------------------------------------------------------------------------------
 # The operator waiting by itself
 # ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("deferrable", [False, True], ids=["blocking", "deferrable"])
-def test_operator_waits_for_the_encodes(env, deferrable):
+@pytest.mark.parametrize(
+    ("deferrable", "mapped"),
+    [(False, False), (True, False), (True, True)],
+    ids=["blocking", "deferrable", "deferrable-mapped"],
+)
+def test_operator_waits_for_the_encodes(env, deferrable, mapped):
+    kwargs = {
+        "task_id": "submit",
+        "outputs": env.outputs,
+        "wait_for_completion": "encode",
+        "poll_interval": 0.5,
+        "timeout": 120,
+        "deferrable": deferrable,
+    }
     with DAG(_dag_id("opwait"), schedule=None, start_date=START, catchup=False) as dag:
-        HeyWatchCreateDownloadOperator(
-            task_id="submit",
-            url=env.source_url,
-            outputs=env.outputs,
-            wait_for_completion="encode",
-            poll_interval=0.5,
-            timeout=120,
-            deferrable=deferrable,
-        )
+        if mapped:
+            HeyWatchCreateDownloadOperator.partial(**kwargs).expand(url=[env.source_url])
+        else:
+            HeyWatchCreateDownloadOperator(url=env.source_url, **kwargs)
     result = env.run(dag)
     assert result.state == "success", result.output[-5000:]
     value = result.xcom("submit")

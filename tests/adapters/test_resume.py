@@ -45,7 +45,7 @@ class _TaskInstance:
     def xcom_push(self, key, value):
         self.xcoms[key] = value
 
-    def xcom_pull(self, task_ids=None, key="return_value"):
+    def xcom_pull(self, task_ids=None, key="return_value", map_indexes=None):
         return self.xcoms.get(key)
 
 

@@ -528,8 +528,14 @@ class HeyWatchCreateDownloadOperator(BaseOperator):
         """
         from airflow_heywatch.triggers.events import resolve_event
 
+        ti = context["ti"]
         if download_id is None:
-            download_id = context["ti"].xcom_pull(task_ids=self.task_id, key=DOWNLOAD_ID_XCOM_KEY)
+            map_index = getattr(ti, "map_index", -1)
+            download_id = ti.xcom_pull(
+                task_ids=self.task_id,
+                key=DOWNLOAD_ID_XCOM_KEY,
+                map_indexes=-1 if map_index is None else map_index,
+            )
         download_id = protocol.check_id("download_id", download_id)
         if format_ids is None:
             format_ids = self._format_ids(self._form_params())
@@ -537,7 +543,7 @@ class HeyWatchCreateDownloadOperator(BaseOperator):
         value = resolve_event(
             event, download_id=download_id, wait_for_encoding=self.wait_for_completion == "encode"
         )
-        context["ti"].xcom_push(key=DOWNLOAD_ID_XCOM_KEY, value=download_id)
+        ti.xcom_push(key=DOWNLOAD_ID_XCOM_KEY, value=download_id)
         return self._result(value, list(format_ids))
 
     def _wait(
