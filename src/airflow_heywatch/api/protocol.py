@@ -18,7 +18,12 @@ from urllib.parse import urlsplit
 
 from airflow_heywatch import __version__
 from airflow_heywatch.api.decoding import decode_body, decode_error_message
-from airflow_heywatch.api.errors import HeyWatchAPIError, HeyWatchValidationError, api_error
+from airflow_heywatch.api.errors import (
+    HeyWatchAPIError,
+    HeyWatchTransportError,
+    HeyWatchValidationError,
+    api_error,
+)
 from airflow_heywatch.api.options import form_value, normalise_directive, validate_job_params
 
 __all__ = [
@@ -489,6 +494,42 @@ class RetryPolicy:
         if retry_after is not None and status is not None:
             return min(max(0.0, retry_after), self.max_backoff)
         return self.backoff_delay(attempt)
+
+
+#: Log line of a retry after a transport failure: request, error, wait, next attempt, attempts.
+RETRY_AFTER_ERROR_LOG = "HeyWatch %s failed (%s); retrying in %.1f s (attempt %d of %d)"
+#: Log line of a retry after an HTTP answer: request, status, wait, next attempt, attempts.
+RETRY_AFTER_STATUS_LOG = "HeyWatch %s answered HTTP %d; retrying in %.1f s (attempt %d of %d)"
+
+
+def transport_error(
+    request: ApiRequest,
+    base_url: str,
+    attempt: int,
+    detail: str,
+    *,
+    tls_refused: bool,
+    retryable: bool,
+    sent: bool,
+) -> HeyWatchTransportError:
+    """The error raised when a request could not be completed, with what to do about it.
+
+    ``detail`` describes the transport failure (exception class and text). A POST that may have
+    reached the server says so, because it was deliberately not repeated.
+    """
+    where = f"HeyWatch {request} at {base_url}"
+    if tls_refused:
+        return HeyWatchTransportError(
+            f"{where} failed after {attempt} attempt(s): {detail}; the TLS certificate was not "
+            "accepted (for a test server with a self-signed certificate set the connection extra "
+            '{"verify": false})'
+        )
+    if retryable and request.method not in _IDEMPOTENT and sent:
+        return HeyWatchTransportError(
+            f"{where} failed: {detail}; not retried because the request may have reached the server: "
+            "check what exists (e.g. list_downloads) before submitting again"
+        )
+    return HeyWatchTransportError(f"{where} failed after {attempt} attempt(s): {detail}")
 
 
 # --------------------------------------------------------------------------------------------

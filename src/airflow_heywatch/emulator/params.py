@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from airflow_heywatch.api.models import FORMAT
 from airflow_heywatch.api.options import split_directive_list
 from airflow_heywatch.api.redact import redact_url
 from airflow_heywatch.emulator.media import AUDIO_CODECS, CONTAINERS, VIDEO_CODECS
@@ -76,20 +77,9 @@ _DOWNLOAD_PARAMS = {
     *ENCODING_OPTIONS,
 }
 
+#: The settable fields of a format: its schema less what the server assigns.
 _FORMAT_FIELDS: dict[str, type] = {
-    "name": str,
-    "category": str,
-    "container": str,
-    "video_codec": str,
-    "video_bitrate": float,
-    "audio_bitrate": float,
-    "fps": float,
-    "width": int,
-    "height": int,
-    "sample_rate": int,
-    "audio_channels": int,
-    "audio_codec": str,
-    "two_pass": bool,
+    name: kind for name, kind in FORMAT.items() if name not in ("id", "owner") and isinstance(kind, type)
 }
 
 

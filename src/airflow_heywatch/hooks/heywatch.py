@@ -15,7 +15,7 @@ from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from airflow_heywatch.api import protocol
-from airflow_heywatch.api.errors import HeyWatchError, HeyWatchTransportError
+from airflow_heywatch.api.errors import HeyWatchError
 from airflow_heywatch.api.protocol import ApiRequest, ConnectionSettings, RetryPolicy
 from airflow_heywatch.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, get_provider_info
 
@@ -232,9 +232,17 @@ class HeyWatchHook(BaseHook):
                     policy.delay_before_retry(request, attempt, error=error, sent=sent) if retryable else None
                 )
                 if delay is None:
-                    raise self._transport_error(request, settings, attempt, error, retryable, sent) from error
+                    raise protocol.transport_error(
+                        request,
+                        settings.base_url,
+                        attempt,
+                        _describe_error(error),
+                        tls_refused=isinstance(error, requests.exceptions.SSLError),
+                        retryable=retryable,
+                        sent=sent,
+                    ) from error
                 self.log.warning(
-                    "HeyWatch %s failed (%s); retrying in %.1f s (attempt %d of %d)",
+                    protocol.RETRY_AFTER_ERROR_LOG,
                     request,
                     _describe_error(error),
                     delay,
@@ -251,7 +259,7 @@ class HeyWatchHook(BaseHook):
                 delay = policy.delay_before_retry(request, attempt, status=status, retry_after=retry_after)
                 if delay is not None:
                     self.log.warning(
-                        "HeyWatch %s answered HTTP %d; retrying in %.1f s (attempt %d of %d)",
+                        protocol.RETRY_AFTER_STATUS_LOG,
                         request,
                         status,
                         delay,
@@ -261,29 +269,6 @@ class HeyWatchHook(BaseHook):
                     time.sleep(delay)
                     continue
             return protocol.interpret_response(request, status, body, response.headers, attempts=attempt)
-
-    def _transport_error(
-        self,
-        request: ApiRequest,
-        settings: ConnectionSettings,
-        attempt: int,
-        error: BaseException,
-        retryable: bool,
-        sent: bool,
-    ) -> HeyWatchTransportError:
-        where = f"HeyWatch {request} at {settings.base_url}"
-        text = f"{where} failed after {attempt} attempt(s): {_describe_error(error)}"
-        if isinstance(error, requests.exceptions.SSLError):
-            text += (
-                "; the TLS certificate was not accepted (for a test server with a self-signed "
-                'certificate set the connection extra {"verify": false})'
-            )
-        elif retryable and request.method == "POST" and sent:
-            text = (
-                f"{where} failed: {_describe_error(error)}; not retried because the request may have "
-                "reached the server: check what exists (e.g. list_downloads) before submitting again"
-            )
-        return HeyWatchTransportError(text)
 
     # Account ----------------------------------------------------------------------------------
 

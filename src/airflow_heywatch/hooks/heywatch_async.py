@@ -15,7 +15,6 @@ from airflow.providers.common.compat.connection import get_async_connection, get
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_heywatch.api import protocol
-from airflow_heywatch.api.errors import HeyWatchTransportError
 from airflow_heywatch.api.protocol import ApiRequest, ConnectionSettings, RetryPolicy
 from airflow_heywatch.get_provider_info import DEFAULT_CONN_ID
 
@@ -156,9 +155,18 @@ class HeyWatchAsyncHook(BaseHook):
                     policy.delay_before_retry(request, attempt, error=error, sent=sent) if retryable else None
                 )
                 if delay is None:
-                    raise self._transport_error(request, settings, attempt, error, retryable, sent) from error
+                    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+                    raise protocol.transport_error(
+                        request,
+                        settings.base_url,
+                        attempt,
+                        detail,
+                        tls_refused=isinstance(error, aiohttp.ClientSSLError),
+                        retryable=retryable,
+                        sent=sent,
+                    ) from error
                 self.log.warning(
-                    "HeyWatch %s failed (%s); retrying in %.1f s (attempt %d of %d)",
+                    protocol.RETRY_AFTER_ERROR_LOG,
                     request,
                     type(error).__name__,
                     delay,
@@ -175,7 +183,7 @@ class HeyWatchAsyncHook(BaseHook):
                 delay = policy.delay_before_retry(request, attempt, status=status, retry_after=retry_after)
                 if delay is not None:
                     self.log.warning(
-                        "HeyWatch %s answered HTTP %d; retrying in %.1f s (attempt %d of %d)",
+                        protocol.RETRY_AFTER_STATUS_LOG,
                         request,
                         status,
                         delay,
@@ -185,32 +193,6 @@ class HeyWatchAsyncHook(BaseHook):
                     await asyncio.sleep(delay)
                     continue
             return protocol.interpret_response(request, status, body, headers, attempts=attempt)
-
-    @staticmethod
-    def _transport_error(
-        request: ApiRequest,
-        settings: ConnectionSettings,
-        attempt: int,
-        error: BaseException,
-        retryable: bool,
-        sent: bool,
-    ) -> HeyWatchTransportError:
-        import aiohttp
-
-        where = f"HeyWatch {request} at {settings.base_url}"
-        detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        text = f"{where} failed after {attempt} attempt(s): {detail}"
-        if isinstance(error, aiohttp.ClientSSLError):
-            text += (
-                "; the TLS certificate was not accepted (for a test server with a self-signed "
-                'certificate set the connection extra {"verify": false})'
-            )
-        elif retryable and request.method == "POST" and sent:
-            text = (
-                f"{where} failed: {detail}; not retried because the request may have reached the "
-                "server: check what exists before submitting again"
-            )
-        return HeyWatchTransportError(text)
 
     async def _fmt(self) -> str:
         return (await self._load())[1].fmt
