@@ -1,10 +1,13 @@
 """Credentials inside directive URLs: find them (for the secrets masker) and hide them.
 
 ``ftp://login:password@host/path``, ``s3://access_key:secret_key@bucket/key`` and
-``https://user:password@host/upload`` carry credentials in their userinfo. The password part
-(and, for S3, the access key too) must never reach a log, an exception text, a rendered field or
-an XCom value. Credentials may be percent-encoded (``%2F``, ``%2B``, ``%2C``): both the encoded and
-the decoded forms are secrets.
+``https://user:password@host/upload`` carry credentials in their userinfo. The password part (the
+S3 secret key) must never reach a log, an exception text, a rendered field or an XCom value:
+:func:`redact` replaces it with ``***``. The login part (the S3 access key id) identifies the
+credential, like a user name, and is kept in redacted values so that a reader can tell which
+credential was used; the secrets masker is still given the S3 access key, as a precaution for
+logs. Credentials may be percent-encoded (``%2F``, ``%2B``, ``%2C``): both the encoded and the
+decoded forms are secrets.
 """
 
 from __future__ import annotations
