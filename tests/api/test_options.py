@@ -242,3 +242,34 @@ def test_encode_encoding_options_refuses_bad_values(options, parameter):
     with pytest.raises(HeyWatchValidationError) as info:
         encode_encoding_options(options)
     assert info.value.parameter == parameter
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [
+        ("ftp_directive", "ftp://u:pw-secret@127.0.0.1:21/?__extra__=%7B%22passive%22%3A+true%7D/videos/flv"),
+        ("ftp_directive", "ftp://u:pw-secret@host/videos#flv"),
+        ("s3_directive", "s3://AKIA:sec-ret@bucket/key?versionId=1"),
+    ],
+)
+def test_query_or_fragment_in_ftp_and_s3_directives_is_refused(parameter, value):
+    # A connection's get_uri() with extras puts the folder after "?__extra__=…": it would be
+    # delivered to the FTP root, so it is refused before anything is sent.
+    with pytest.raises(HeyWatchValidationError) as info:
+        validate_job_params(format_id=31, **{parameter: value})
+    assert info.value.parameter == parameter
+    assert "query string" in str(info.value)
+    assert "get_uri()" in str(info.value)
+    assert "secret" not in str(info.value)
+
+
+def test_query_string_in_http_upload_directive_is_kept():
+    params = validate_job_params(format_id=31, http_upload_directive="https://h.example/up?post_id=12")
+    assert params["http_upload_directive"] == "https://h.example/up?post_id=12"
+
+
+def test_whitespace_error_hides_a_password_containing_whitespace():
+    with pytest.raises(HeyWatchValidationError) as info:
+        validate_job_params(format_id=31, ftp_directive="ftp://ftpuser:Leaky Pass123@127.0.0.1/x")
+    assert "Leaky" not in str(info.value)
+    assert "Pass123" not in str(info.value)

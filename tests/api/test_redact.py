@@ -68,3 +68,7 @@ def test_redact_is_a_deep_copy_hiding_every_password():
     # the input is left untouched
     assert job["s3_directive"] == "s3://accesskey:secretkey@myvideobucket/flv/123434.flv"
     assert clean["jobs"][0] is not job
+
+
+def test_redact_url_hides_a_password_free_text_cannot_delimit():
+    assert redact_url("ftp://ftpuser:Leaky Pass123@127.0.0.1:21/x") == "ftp://ftpuser:***@127.0.0.1:21/x"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -92,6 +93,27 @@ def test_sigint_stops_cleanly(cli):
     time.sleep(0.1)
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=20) == 0
+
+
+def test_sigterm_right_after_the_startup_line_stops_cleanly(cli):
+    process, _ = cli
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+
+
+def test_password_from_the_environment_keeps_it_off_the_command_line(tmp_path: Path):
+    env = {**os.environ, "HEYWATCH_EMULATOR_PASSWORD": "env-Secret-2"}
+    command = [sys.executable, "-m", "airflow_heywatch.emulator", "--port", "0", "--login", LOGIN]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().rsplit(" ", 1)[1].strip()
+        assert Api(base_url, (LOGIN, "env-Secret-2")).get("/account.json").status_code == 200
+        assert Api(base_url, (LOGIN, "heywatch")).get("/account.json").status_code == 401
+        assert "env-Secret-2" not in " ".join(process.args)
+    finally:
+        process.terminate()
+        assert process.wait(timeout=20) == 0
 
 
 def test_bad_options_are_refused():

@@ -206,6 +206,14 @@ def normalise_directive(parameter: str, value: Any, where: str | None = None) ->
         authority_end = len(rest) if slash < 0 else slash
         last_at = rest.rfind("@", 0, authority_end)
         userinfo, rest = rest[:last_at], rest[last_at + 1 :]
+    if scheme in ("ftp", "s3") and ("?" in rest or "#" in rest):
+        raise HeyWatchValidationError(
+            parameter,
+            f"{where} has a query string or fragment ({shown!r}), which would not be part of the "
+            f"delivery path; write it as {_example(scheme)}. A URL built with an Airflow connection's "
+            "get_uri() ends in ?__extra__=… when the connection has extras: remove the extras or "
+            "build the URL from the connection's login, password, host and port",
+        )
     host = re.split(r"[/?#]", rest, maxsplit=1)[0]
     if not host or host.startswith(":"):
         what = "bucket" if scheme == "s3" else "host"

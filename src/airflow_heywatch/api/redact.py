@@ -38,8 +38,16 @@ def redact_text(text: str) -> str:
 
 
 def redact_url(url: str) -> str:
-    """``url`` with the password of its userinfo replaced by ``***`` (e.g. ``ftp://u:***@host/``)."""
-    return redact_text(url)
+    """``url`` with the password of its userinfo replaced by ``***`` (e.g. ``ftp://u:***@host/``).
+
+    Unlike free text, a URL is known to be one URL: a password that :func:`redact_text` cannot
+    delimit (one with whitespace, say) is still found from the userinfo and hidden.
+    """
+    redacted = redact_text(url)
+    for user, password in _userinfo_candidates(redacted):
+        if password and password != MASK:
+            redacted = redacted.replace(f"{user}:{password}@", f"{user}:{MASK}@", 1)
+    return redacted
 
 
 def _userinfo_candidates(url: str) -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -29,7 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--login", default="heywatch", help="Basic-auth login of the account (default heywatch)"
     )
     parser.add_argument(
-        "--password", default="heywatch", help="Basic-auth password of the account (default heywatch)"
+        "--password",
+        default=os.environ.get("HEYWATCH_EMULATOR_PASSWORD", "heywatch"),
+        help="Basic-auth password of the account (default: $HEYWATCH_EMULATOR_PASSWORD, else heywatch; "
+        "the variable keeps the password out of the process list)",
     )
     parser.add_argument(
         "--data-dir",
@@ -87,6 +91,11 @@ async def serve(config: EmulatorConfig, host: str, port: int) -> None:
     """Serve until SIGINT or SIGTERM; prints the base URL once requests are accepted."""
     from airflow_heywatch.emulator.app import STATE, create_app
 
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
     app = create_app(config)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
@@ -99,10 +108,6 @@ async def serve(config: EmulatorConfig, host: str, port: int) -> None:
     app[STATE].base_url = base_url
     print(f"HeyWatch emulator listening on {base_url}", flush=True)  # noqa: T201 - the documented startup line
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
