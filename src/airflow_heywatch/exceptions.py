@@ -16,11 +16,13 @@ reaches a task log or the metadata database through an exception.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
-from airflow_heywatch.api.errors import HeyWatchRemoteFailure, describe_error_code
+from airflow_heywatch.api.errors import HeyWatchRemoteFailure, HeyWatchValidationError, describe_error_code
 from airflow_heywatch.api.redact import redact_text
 
 __all__ = [
@@ -115,3 +117,26 @@ class HeyWatchWaitError(_RedactedAirflowException):
 
 class HeyWatchEventError(_RedactedAirflowException):
     """A trigger event that is not one of the documented shapes (the task fails closed)."""
+
+
+class HeyWatchInvalidParameter(AirflowFailException, HeyWatchValidationError):
+    """A task parameter is wrong (detected before anything is sent).
+
+    The task fails at once, without using its retries: a retry would fail the same way until the
+    DAG is fixed. It is also a :class:`~airflow_heywatch.api.errors.HeyWatchValidationError`, with
+    the same ``parameter`` and message.
+    """
+
+    def __init__(self, *args: str, parameter: str | None = None) -> None:
+        HeyWatchValidationError.__init__(self, *args, parameter=parameter)
+
+
+@contextmanager
+def failing_on_invalid_parameters() -> Iterator[None]:
+    """Turn a :class:`HeyWatchValidationError` raised inside into :class:`HeyWatchInvalidParameter`."""
+    try:
+        yield
+    except HeyWatchInvalidParameter:
+        raise
+    except HeyWatchValidationError as error:
+        raise HeyWatchInvalidParameter(error.message, parameter=error.parameter) from None

@@ -297,6 +297,23 @@ def test_bad_parameters_fail_before_any_request(env):
     assert _downloads(env.emulator) == []
 
 
+def test_a_wrong_parameter_fails_the_task_without_using_its_retries(env):
+    with DAG(_dag_id("bad_retries"), schedule=None, start_date=START, catchup=False) as dag:
+        HeyWatchCreateDownloadOperator(
+            task_id="submit",
+            url=env.source_url,
+            outputs=[{"format_id": 31, "ftp_directive": "sftp://h/a"}],
+            retries=2,
+            retry_delay=datetime.timedelta(seconds=1),
+        )
+    result = env.run(dag)
+    assert result.state_of("submit") == "failed"
+    assert result.tasks["submit"].try_number <= 1
+    assert "HeyWatchInvalidParameter" in result.output
+    assert "outputs[0].ftp_directive must start with ftp://" in result.output
+    assert _downloads(env.emulator) == []
+
+
 # ----------------------------------------------------------------------------------------------
 # Secrets: nothing of the connection password, the FTP password or the S3 keys leaks
 # ----------------------------------------------------------------------------------------------

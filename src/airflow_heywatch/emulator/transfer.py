@@ -99,7 +99,7 @@ async def _fetch_http(
     try:
         async with session.get(url, timeout=client_timeout, allow_redirects=True) as response:
             if response.status == 404:
-                raise TransferError(201, f"404 Not Found: {_where(url)}")
+                raise TransferError(201, f"no file at {_where(url)}")
             if response.status >= 400:
                 raise TransferError(202, f"Bad address: {_where(url)} answered HTTP {response.status}")
             total = response.content_length
@@ -140,7 +140,7 @@ def _fetch_ftp(
                 total: int | None = ftp.size(path)
             except ftplib.error_perm as exc:
                 if str(exc).startswith("550"):
-                    raise TransferError(201, f"404 Not Found: {_where(url)}") from None
+                    raise TransferError(201, f"no file at {_where(url)}") from None
                 total = None
             report(0, total)
             with dest.open("wb") as out:
@@ -162,7 +162,7 @@ def _fetch_ftp(
     except ftplib.error_perm as exc:
         code = str(exc)[:3]
         if code == "550":
-            raise TransferError(201, f"404 Not Found: {_where(url)}") from None
+            raise TransferError(201, f"no file at {_where(url)}") from None
         raise TransferError(202, f"Bad address: FTP server refused ({code}) at {_where(url)}") from None
     except (ftplib.Error, OSError, EOFError) as exc:
         reason = type(exc).__name__

@@ -22,7 +22,11 @@ from airflow_heywatch.api.errors import HeyWatchNotFoundError, HeyWatchValidatio
 from airflow_heywatch.api.options import ENCODING_OPTIONS, build_job_params, encode_encoding_options
 from airflow_heywatch.api.redact import redact, redact_text
 from airflow_heywatch.api.status import DownloadStatus, parse_download_status
-from airflow_heywatch.exceptions import HeyWatchDownloadFailed, HeyWatchWaitTimeout
+from airflow_heywatch.exceptions import (
+    HeyWatchDownloadFailed,
+    HeyWatchWaitTimeout,
+    failing_on_invalid_parameters,
+)
 from airflow_heywatch.links.heywatch import DOWNLOAD_URL_XCOM_KEY, HeyWatchDownloadLink
 from airflow_heywatch.secrets import mask_url_secrets
 from airflow_heywatch.sensors.polling import normalise_format_ids
@@ -307,7 +311,15 @@ class HeyWatchCreateDownloadOperator(BaseOperator):
         return result
 
     def _form_params(self) -> dict[str, Any]:
-        """Every form parameter except ``url``, validated; raises before anything is sent."""
+        """Every form parameter except ``url``, validated; raises before anything is sent.
+
+        A wrong parameter raises :class:`~airflow_heywatch.exceptions.HeyWatchInvalidParameter`,
+        which fails the task without retries.
+        """
+        with failing_on_invalid_parameters():
+            return self._validated_form_params()
+
+    def _validated_form_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {}
         if self.title is not None:
             if not isinstance(self.title, str):

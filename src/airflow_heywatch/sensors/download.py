@@ -20,7 +20,7 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_heywatch.exceptions import HeyWatchDownloadFailed
+from airflow_heywatch.exceptions import HeyWatchDownloadFailed, failing_on_invalid_parameters
 from airflow_heywatch.sensors.polling import normalise_format_ids, parse_download_ref, poll_download
 
 if TYPE_CHECKING:
@@ -77,9 +77,10 @@ class HeyWatchDownloadSensor(BaseSensorOperator):
 
     def _target(self) -> tuple[int, list[int | str]]:
         """The download id and the requested formats, from the rendered parameters."""
-        download_id, from_xcom = parse_download_ref(self.download_id)
-        if self.format_ids is not None:
-            return download_id, normalise_format_ids(self.format_ids)
+        with failing_on_invalid_parameters():
+            download_id, from_xcom = parse_download_ref(self.download_id)
+            if self.format_ids is not None:
+                return download_id, normalise_format_ids(self.format_ids)
         return download_id, list(from_xcom or [])
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
