@@ -38,6 +38,16 @@ async def _amask_secret(secret: str) -> None:
         await amask_secret(secret)
 
 
+def _basic_authorization(login: str, password: str) -> str:
+    """The ``Authorization`` header value for HTTP Basic auth, as aiohttp encodes it."""
+    import aiohttp
+
+    encode = getattr(aiohttp, "encode_basic_auth", None)  # aiohttp >= 3.14; BasicAuth is deprecated there
+    if encode is not None:
+        return str(encode(login, password))
+    return aiohttp.BasicAuth(login, password).encode()
+
+
 def _classify_error(error: BaseException) -> tuple[bool, bool]:
     """``(retryable, sent)`` for an aiohttp or timeout exception."""
     import aiohttp
@@ -93,7 +103,7 @@ class HeyWatchAsyncHook(BaseHook):
                 extra = await get_async_extra_dejson(conn)
                 settings = protocol.connection_settings(conn.host, conn.schema, conn.port, extra)
                 self._session = aiohttp.ClientSession(
-                    auth=aiohttp.BasicAuth(conn.login or "", conn.password or ""),
+                    headers={"Authorization": _basic_authorization(conn.login or "", conn.password or "")},
                     timeout=aiohttp.ClientTimeout(total=settings.timeout, sock_connect=settings.timeout),
                     connector=aiohttp.TCPConnector(ssl=None if settings.verify else False),
                 )
