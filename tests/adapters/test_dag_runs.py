@@ -229,6 +229,16 @@ def test_extra_link_points_at_the_download_page(env):
     assert HeyWatchDownloadLink.name == "HeyWatch download"
 
 
+def test_a_task_that_fails_before_submitting_has_an_empty_link_and_no_xcom_lookup(env):
+    with DAG(_dag_id("link_failed"), schedule=None, start_date=START, catchup=False) as dag:
+        HeyWatchCreateDownloadOperator(task_id="submit", url="gopher://nowhere/clip.mp4")
+    result = env.run(dag)
+    assert result.state_of("submit") == "failed"
+    assert "XCom not found" not in result.output
+    if AIRFLOW_3:
+        assert result.xcom("submit", "_link_HeyWatchDownloadLink") == ""
+
+
 # ----------------------------------------------------------------------------------------------
 # Retries never create a second download
 # ----------------------------------------------------------------------------------------------

@@ -25,5 +25,10 @@ class HeyWatchDownloadLink(BaseOperatorLink):
     name = "HeyWatch download"
 
     def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
-        url = XCom.get_value(key=DOWNLOAD_URL_XCOM_KEY, ti_key=ti_key)
+        # The operator instance that ran (Airflow 3 resolves links when the task finishes) knows
+        # its download page, or "" when it created none: no XCom lookup, so no "XCom not found"
+        # error line after a task that failed before submitting.
+        url = getattr(operator, "_download_url", None)
+        if not isinstance(url, str):
+            url = XCom.get_value(key=DOWNLOAD_URL_XCOM_KEY, ti_key=ti_key)
         return url if isinstance(url, str) else ""

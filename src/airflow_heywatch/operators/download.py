@@ -216,6 +216,8 @@ class HeyWatchCreateDownloadOperator(BaseOperator):
         self.deferrable = deferrable
         self.heywatch_conn_id = heywatch_conn_id
         self._download_id: int | None = None
+        #: The download's page once known; "" while this instance runs without one; None before.
+        self._download_url: str | None = None
 
     # Templating and secrets -------------------------------------------------------------------
 
@@ -369,6 +371,7 @@ class HeyWatchCreateDownloadOperator(BaseOperator):
         return HeyWatchHook(heywatch_conn_id=self.heywatch_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        self._download_url = ""  # this instance ran: the extra link reads it instead of XCom
         mask_url_secrets(*self._secret_bearing_values())
         params = self._form_params()
         format_ids = self._format_ids(params)
@@ -409,6 +412,7 @@ class HeyWatchCreateDownloadOperator(BaseOperator):
         except Exception as error:  # the link is a convenience: never fail the task for it
             self.log.warning("No link for download %s: %s", download_id, redact_text(str(error)))
         else:
+            self._download_url = url
             ti.xcom_push(key=DOWNLOAD_URL_XCOM_KEY, value=url)
 
     # Retries: find the download of an earlier try ---------------------------------------------
