@@ -22,10 +22,14 @@ from typing import Any
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
+from airflow_heywatch.api.protocol import RetryPolicy
+
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "samples"
 
 LOGIN = "sample-user"
 PASSWORD = "s3cr3t-Pa55word"
+#: The Basic-auth token a hook must send for LOGIN / PASSWORD.
+TOKEN = base64.b64encode(f"{LOGIN}:{PASSWORD}".encode()).decode()
 
 
 def _sample(name: str) -> Any:
@@ -331,3 +335,7 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+#: Three attempts, waits of a few milliseconds, no jitter: retry tests stay fast and exact.
+FAST = RetryPolicy(max_attempts=3, backoff=0.01, max_backoff=0.05, jitter=0)

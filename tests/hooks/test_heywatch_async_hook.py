@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 
 import pytest
 
@@ -17,10 +16,7 @@ from airflow_heywatch.api.errors import (
 from airflow_heywatch.api.protocol import RetryPolicy
 from airflow_heywatch.hooks.heywatch import HeyWatchHook
 from airflow_heywatch.hooks.heywatch_async import HeyWatchAsyncHook
-from hooks.sample_server import LOGIN, PASSWORD, SampleServer, free_port
-
-FAST = RetryPolicy(max_attempts=3, backoff=0.01, max_backoff=0.05, jitter=0)
-TOKEN = base64.b64encode(f"{LOGIN}:{PASSWORD}".encode()).decode()
+from hooks.sample_server import FAST, PASSWORD, TOKEN, SampleServer, free_port
 
 READS = [
     ("get_account", ()),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import threading
@@ -27,10 +26,7 @@ from airflow_heywatch.api.errors import (
 )
 from airflow_heywatch.api.protocol import RetryPolicy
 from airflow_heywatch.hooks.heywatch import HeyWatchHook
-from hooks.sample_server import LOGIN, PASSWORD, SAMPLES, SampleServer, free_port
-
-FAST = RetryPolicy(max_attempts=3, backoff=0.01, max_backoff=0.05, jitter=0)
-TOKEN = base64.b64encode(f"{LOGIN}:{PASSWORD}".encode()).decode()
+from hooks.sample_server import FAST, LOGIN, PASSWORD, SAMPLES, TOKEN, SampleServer, free_port
 
 
 def sample(name: str) -> Any:

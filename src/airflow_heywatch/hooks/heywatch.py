@@ -11,13 +11,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import requests
-from airflow.providers.common.compat.sdk import BaseHook, mask_secret
+from airflow.providers.common.compat.sdk import mask_secret
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from airflow_heywatch.api import protocol
 from airflow_heywatch.api.errors import HeyWatchError
 from airflow_heywatch.api.protocol import ApiRequest, ConnectionSettings, RetryPolicy
 from airflow_heywatch.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, get_provider_info
+from airflow_heywatch.hooks.base import HeyWatchBaseHook
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -102,7 +103,7 @@ def _connection_type_info() -> dict[str, Any]:
     raise LookupError(f"provider info declares no {CONN_TYPE!r} connection type")
 
 
-class HeyWatchHook(BaseHook):
+class HeyWatchHook(HeyWatchBaseHook):
     """Talks to the HeyWatch v1 API (or the local emulator) with the credentials of a connection.
 
     The connection (type ``heywatch``): host = base URL (``https://heywatch.com`` when empty;
@@ -118,8 +119,6 @@ class HeyWatchHook(BaseHook):
     :param retry_policy: how often and how long to retry; default ``RetryPolicy()``.
     """
 
-    conn_name_attr = "heywatch_conn_id"
-    default_conn_name = DEFAULT_CONN_ID
     conn_type = CONN_TYPE
     hook_name = "HeyWatch"
 
@@ -130,9 +129,7 @@ class HeyWatchHook(BaseHook):
         retry_policy: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.heywatch_conn_id = heywatch_conn_id
-        self.retry_policy = retry_policy or RetryPolicy()
+        super().__init__(heywatch_conn_id, retry_policy=retry_policy, **kwargs)
         self._session: requests.Session | None = None
         self._settings: ConnectionSettings | None = None
         self._login: str = ""

@@ -12,11 +12,11 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
-from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_heywatch.api import protocol
 from airflow_heywatch.api.protocol import ApiRequest, ConnectionSettings, RetryPolicy
 from airflow_heywatch.get_provider_info import DEFAULT_CONN_ID
+from airflow_heywatch.hooks.base import HeyWatchBaseHook
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -61,7 +61,7 @@ def _classify_error(error: BaseException) -> tuple[bool, bool]:
     return False, True
 
 
-class HeyWatchAsyncHook(BaseHook):
+class HeyWatchAsyncHook(HeyWatchBaseHook):
     """Async counterpart of :class:`~airflow_heywatch.hooks.heywatch.HeyWatchHook` (read methods).
 
     Use it as ``async with HeyWatchAsyncHook(conn_id) as hook: await hook.get_download(12)``, or
@@ -71,9 +71,6 @@ class HeyWatchAsyncHook(BaseHook):
     :param retry_policy: how often and how long to retry; default ``RetryPolicy()``.
     """
 
-    conn_name_attr = "heywatch_conn_id"
-    default_conn_name = DEFAULT_CONN_ID
-
     def __init__(
         self,
         heywatch_conn_id: str = DEFAULT_CONN_ID,
@@ -81,9 +78,7 @@ class HeyWatchAsyncHook(BaseHook):
         retry_policy: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.heywatch_conn_id = heywatch_conn_id
-        self.retry_policy = retry_policy or RetryPolicy()
+        super().__init__(heywatch_conn_id, retry_policy=retry_policy, **kwargs)
         self._session: aiohttp.ClientSession | None = None
         self._settings: ConnectionSettings | None = None
         self._lock: asyncio.Lock | None = None
